@@ -1,0 +1,91 @@
+import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
+import { z } from 'zod';
+import { config } from '../config.js';
+import { logger } from '../lib/logger.js';
+import { producerRedis } from '../lib/redis.js';
+
+const objectId = z.string().regex(/^[a-f0-9]{24}$/, 'must be an ObjectId');
+const intId = z.number().int().positive();
+
+/** Payloads carry ids only; the documents in MongoDB hold the work. */
+export const payloadSchemas = {
+  'send-mail': z.object({ mailId: objectId }),
+  'register-account': z.object({ accountId: intId }),
+  'issue-certificate': z.object({ orderId: intId }),
+  'revoke-certificate': z.object({ certificateId: intId }),
+  'deactivate-account': z.object({ accountId: intId }),
+} as const;
+
+export type JobName = keyof typeof payloadSchemas;
+export type Payload<N extends JobName> = z.infer<(typeof payloadSchemas)[N]>;
+
+export const QUEUE_OF = {
+  'send-mail': 'mail',
+  'register-account': 'acme',
+  'issue-certificate': 'acme',
+  'revoke-certificate': 'acme',
+  'deactivate-account': 'acme',
+} as const satisfies Record<JobName, string>;
+
+export type QueueName = (typeof QUEUE_OF)[JobName];
+export const QUEUE_NAMES: readonly QueueName[] = ['mail', 'acme'];
+
+export function defaultJobOptions(): JobsOptions {
+  return {
+    attempts: config.JOB_ATTEMPTS,
+    backoff: { type: 'exponential', delay: config.JOB_BACKOFF_MS },
+    removeOnComplete: { age: 24 * 3600, count: 1000 },
+    removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
+  };
+}
+
+const queues = new Map<QueueName, Queue>();
+
+export function getQueue(name: QueueName): Queue {
+  let q = queues.get(name);
+  if (!q) {
+    q = new Queue(name, {
+      connection: producerRedis(),
+      prefix: config.QUEUE_PREFIX,
+      defaultJobOptions: defaultJobOptions(),
+    });
+    q.on('error', (err) => logger.warn({ err: err.message, queue: name }, 'queue error'));
+    queues.set(name, q);
+  }
+  return q;
+}
+
+let flows: FlowProducer | undefined;
+export function getFlowProducer(): FlowProducer {
+  flows ??= new FlowProducer({ connection: producerRedis(), prefix: config.QUEUE_PREFIX });
+  return flows;
+}
+
+/** The job id is derived from the document, so enqueueing the same work twice is a no-op. */
+export const jobIdFor = (name: JobName, ...parts: (string | number)[]): string => [name, ...parts].join('-');
+
+/**
+ * Enqueues `name` for a document already written to MongoDB. Returns false instead of throwing when Redis
+ * is unavailable: the document still says the work is owed and the worker's sweep enqueues it later.
+ */
+export async function enqueue<N extends JobName>(
+  name: N,
+  payload: Payload<N>,
+  jobId: string,
+  opts: JobsOptions = {},
+): Promise<boolean> {
+  try {
+    await getQueue(QUEUE_OF[name]).add(name, payloadSchemas[name].parse(payload), { ...opts, jobId });
+    return true;
+  } catch (err) {
+    logger.warn({ err: (err as Error).message, job: name, jobId }, 'enqueue failed; the sweep will retry');
+    return false;
+  }
+}
+
+export async function closeQueues(): Promise<void> {
+  await Promise.allSettled([...queues.values()].map((q) => q.close()));
+  queues.clear();
+  await flows?.close();
+  flows = undefined;
+}

@@ -1,0 +1,172 @@
+import type acme from 'acme-client';
+import { config } from '../config.js';
+import { createCsr, generateKey, PermanentFailure, readCertificate } from '../lib/acme.js';
+import { decryptSecret, encryptSecret } from '../lib/crypto.js';
+import { AcmeAccount, type AcmeAccountDoc } from '../models/acme-account.js';
+import { Certificate } from '../models/certificate.js';
+import { Challenge } from '../models/challenge.js';
+import { createWithId, isDuplicateKey } from '../models/counter.js';
+import { Order, type OrderDoc } from '../models/order.js';
+import { User } from '../models/user.js';
+import { clientFor } from './acme-registration.js';
+import { queueMail } from './mail.js';
+
+const CHALLENGE_TTL_MS = 24 * 3600_000;
+
+type AcmeOrder = acme.Order;
+
+async function loadOrder(orderId: number): Promise<OrderDoc | null> {
+  return Order.findOne({ id: orderId }).lean<OrderDoc>();
+}
+
+/** The certificate key is generated once per order and stored before the CA sees a CSR made from it. */
+async function ensureOrderKey(order: OrderDoc): Promise<string> {
+  if (!order.key_sealed) {
+    const sealed = encryptSecret(await generateKey(config.CERTIFICATE_KEY_TYPE));
+    await Order.updateOne({ id: order.id, key_sealed: null }, { $set: { key_sealed: sealed } });
+  }
+  const fresh = await loadOrder(order.id);
+  return decryptSecret(fresh!.key_sealed!);
+}
+
+/** Resumes the ACME order stored on the document, or creates it and stores its URL first. */
+async function acmeOrderFor(client: acme.Client, order: OrderDoc): Promise<AcmeOrder> {
+  if (order.acme_order_url) return client.getOrder({ url: order.acme_order_url } as AcmeOrder);
+  const created = await client.createOrder({
+    identifiers: order.domains.map((value) => ({ type: 'dns', value })),
+  });
+  await Order.updateOne({ id: order.id, acme_order_url: null }, { $set: { acme_order_url: created.url } });
+  return created;
+}
+
+/** http-01 for every pending authorization; the key authorization goes to MongoDB so any web process answers. */
+async function solveChallenges(client: acme.Client, order: OrderDoc, acmeOrder: AcmeOrder): Promise<void> {
+  for (const authz of await client.getAuthorizations(acmeOrder)) {
+    if (authz.status === 'valid') continue;
+    if (authz.status !== 'pending') {
+      throw new PermanentFailure(`authorization for ${authz.identifier.value} is ${authz.status}`);
+    }
+    const challenge = authz.challenges.find((c) => c.type === 'http-01');
+    if (!challenge)
+      throw new PermanentFailure(`the CA offers no http-01 challenge for ${authz.identifier.value}`);
+    const keyAuthorization = await client.getChallengeKeyAuthorization(challenge);
+    await Challenge.updateOne(
+      { token: challenge.token },
+      {
+        $set: {
+          key_authorization: keyAuthorization,
+          order: order.id,
+          expires_at: new Date(Date.now() + CHALLENGE_TTL_MS),
+        },
+      },
+      { upsert: true },
+    );
+    if (challenge.status === 'pending') await client.completeChallenge(challenge);
+    try {
+      await client.waitForValidStatus(challenge);
+    } catch (err) {
+      const latest = await client.getOrder(acmeOrder);
+      if (latest.status === 'invalid') throw new PermanentFailure((err as Error).message);
+      throw err;
+    }
+  }
+}
+
+async function storeCertificate(order: OrderDoc, pemChain: string, keyPem: string): Promise<number> {
+  const facts = readCertificate(pemChain);
+  try {
+    const cert = await createWithId(Certificate, {
+      owner: order.owner,
+      account: order.account,
+      order: order.id,
+      domains: order.domains,
+      status: 'valid',
+      serial: facts.serial,
+      fingerprint: facts.fingerprint,
+      not_before: facts.notBefore,
+      not_after: facts.notAfter,
+      certificate: facts.leaf,
+      chain: facts.chain,
+      key_sealed: encryptSecret(keyPem),
+    } as never);
+    return cert.id;
+  } catch (err) {
+    // A previous run stored it already (one certificate per order).
+    if (!isDuplicateKey(err)) throw err;
+    const existing = await Certificate.findOne({ order: order.id }).lean();
+    if (!existing) throw err;
+    return existing.id;
+  }
+}
+
+/**
+ * issue-certificate: order, http-01 challenges, finalize with a CSR from the account's subject defaults,
+ * store the certificate. Every step is persisted, so a re-run resumes instead of issuing twice.
+ */
+export async function issueForOrder(orderId: number): Promise<'valid' | 'skipped'> {
+  const order = await loadOrder(orderId);
+  if (!order || !['pending', 'processing'].includes(order.status)) return 'skipped';
+  const account = await AcmeAccount.findOne({ id: order.account }).lean<AcmeAccountDoc>();
+  if (!account || account.status !== 'valid') throw new PermanentFailure('the ACME account is not valid');
+  await Order.updateOne({ id: orderId, status: 'pending' }, { $set: { status: 'processing' } });
+
+  const keyPem = await ensureOrderKey(order);
+  const client = clientFor(account);
+  let acmeOrder = await acmeOrderFor(client, order);
+  if (acmeOrder.status === 'invalid') throw new PermanentFailure('the CA marked the order invalid');
+  if (acmeOrder.status === 'pending') {
+    await solveChallenges(client, order, acmeOrder);
+    acmeOrder = await client.getOrder(acmeOrder);
+  }
+  if (acmeOrder.status === 'ready') {
+    const subject = {
+      organization: account.organization,
+      organizationUnit: account.organizational_unit,
+      country: account.country,
+      state: account.state,
+      locality: account.location,
+    };
+    acmeOrder = await client.finalizeOrder(acmeOrder, await createCsr(keyPem, order.domains, subject));
+  }
+  const certificateId = await storeCertificate(order, await client.getCertificate(acmeOrder), keyPem);
+  await Order.updateOne(
+    { id: orderId },
+    { $set: { status: 'valid', certificate: certificateId, error: null } },
+  );
+  await Challenge.deleteMany({ order: orderId });
+  const cert = await Certificate.findOne({ id: certificateId }).lean();
+  await notify(order, 'certificate-issued', {
+    orderId,
+    certificateId,
+    domains: order.domains,
+    notAfter: cert?.not_after.toISOString() ?? '',
+  });
+  return 'valid';
+}
+
+export async function markOrderFailed(
+  orderId: number,
+  error: string,
+  status: 'invalid' | 'failed',
+): Promise<void> {
+  const result = await Order.updateOne(
+    { id: orderId, status: { $in: ['pending', 'processing'] } },
+    { $set: { status, error } },
+  );
+  await Challenge.deleteMany({ order: orderId });
+  const order = await loadOrder(orderId);
+  if (order && result.modifiedCount > 0)
+    await notify(order, 'certificate-failed', { orderId, domains: order.domains, error });
+}
+
+async function notify(
+  order: OrderDoc,
+  ...mail:
+    | ['certificate-issued', { orderId: number; certificateId: number; domains: string[]; notAfter: string }]
+    | ['certificate-failed', { orderId: number; domains: string[]; error: string }]
+): Promise<void> {
+  const owner = await User.findOne({ id: order.owner }).lean();
+  if (!owner) return;
+  if (mail[0] === 'certificate-issued') await queueMail(owner.email, mail[0], mail[1]);
+  else await queueMail(owner.email, mail[0], mail[1]);
+}
