@@ -50,13 +50,37 @@ export const integerField = (min = 0) =>
         .max(Number.MAX_SAFE_INTEGER, 'A valid integer is required.'),
     );
 
-/** Validates a request body; every problem of every field is reported at once. */
-export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+function asObject(body: unknown): Record<string, unknown> {
   const input: unknown = body ?? {};
   if (typeof input !== 'object' || Array.isArray(input)) {
     throw new ValidationError({ non_field_errors: ['Invalid data. Expected a dictionary.'] });
   }
-  const result = schema.safeParse(input);
+  return input as Record<string, unknown>;
+}
+
+/**
+ * Validates each field on its own: the fields that passed and the errors of those that did not, so a
+ * service can add its own checks (a taken username) and report everything at once.
+ */
+export function parseFields<S extends z.ZodObject>(
+  schema: S,
+  body: unknown,
+): { values: Partial<z.infer<S>>; errors: FieldErrors } {
+  const input = asObject(body);
+  const values: Record<string, unknown> = {};
+  const errors: FieldErrors = {};
+  const shape: Record<string, z.ZodType> = schema.shape;
+  for (const [field, fieldSchema] of Object.entries(shape)) {
+    const result = fieldSchema.safeParse(input[field]);
+    if (result.success) values[field] = result.data;
+    else errors[field] = [...new Set(result.error.issues.map((i) => i.message))];
+  }
+  return { values: values as Partial<z.infer<S>>, errors };
+}
+
+/** Validates a request body; every problem of every field is reported at once. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const result = schema.safeParse(asObject(body));
   if (result.success) return result.data;
   const errors: FieldErrors = {};
   for (const issue of result.error.issues) {

@@ -25,6 +25,27 @@ export function producerRedis(): Redis {
   return shared;
 }
 
+/**
+ * The shared connection once it is ready. With the offline queue off, a command sent while the first
+ * connect is still under way would fail; this waits for it (briefly), then fails fast like any command.
+ */
+export async function readyRedis(timeoutMs = 2_000): Promise<Redis> {
+  const redis = producerRedis();
+  if (redis.status === 'ready') return redis;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new Error('Redis is not reachable'));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', onReady);
+  });
+  return redis;
+}
+
 export async function closeRedis(): Promise<void> {
   const r = shared;
   shared = undefined;

@@ -25,8 +25,8 @@ async function nextSeq(name: string): Promise<number> {
  * Inserts a document with the next integer `id` of its collection. The unique index on `id` is the guard:
  * servers whose `$inc` is not atomic can hand out a number twice, so a duplicate on `id` takes the next one.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any mongoose model; the caller names the result type
 export async function createWithId<T extends { id: number }>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any mongoose model; the caller names the result type
   model: mongoose.Model<any>,
   data: Omit<T, 'id'>,
 ): Promise<T> {

@@ -22,23 +22,33 @@ export interface Registration {
   password2: string;
 }
 
-/** Creates the user, queues the verification mail and returns a token key, as a login would. */
-export async function register(input: Registration): Promise<{ key: string }> {
-  const errors: FieldErrors = {};
-  const username = input.username.trim();
-  const email = input.email.trim();
+/**
+ * Creates the user, queues the verification mail and returns a token key, as a login would. `fieldErrors`
+ * are the caller's shape errors; the checks here add to them so every problem is reported at once.
+ */
+export async function register(
+  input: Partial<Registration>,
+  fieldErrors: FieldErrors = {},
+): Promise<{ key: string }> {
+  const errors: FieldErrors = { ...fieldErrors };
+  const username = input.username?.trim();
+  const email = input.email?.trim();
   const [usernameTaken, emailTaken] = await Promise.all([
-    User.exists({ username_lower: username.toLowerCase() }),
-    User.exists({ email_lower: email.toLowerCase() }),
+    username ? User.exists({ username_lower: username.toLowerCase() }) : null,
+    email ? User.exists({ email_lower: email.toLowerCase() }) : null,
   ]);
   if (usernameTaken) addError(errors, 'username', 'A user with that username already exists.');
   if (emailTaken) addError(errors, 'email', 'A user is already registered with this e-mail address.');
-  for (const problem of passwordProblems(input.password1, { username, email }))
-    addError(errors, 'password1', problem);
-  if (input.password1 !== input.password2) {
+  if (input.password1 !== undefined) {
+    for (const problem of passwordProblems(input.password1, { username, email }))
+      addError(errors, 'password1', problem);
+  }
+  if (input.password1 !== undefined && input.password2 !== undefined && input.password1 !== input.password2) {
     addError(errors, 'non_field_errors', "The two password fields didn't match.");
   }
-  if (Object.keys(errors).length > 0) throw new ValidationError(errors);
+  if (!username || !email || input.password1 === undefined || Object.keys(errors).length > 0) {
+    throw new ValidationError(errors);
+  }
 
   let user: UserDoc;
   try {

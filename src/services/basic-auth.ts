@@ -1,6 +1,6 @@
 import { hmac, sha256 } from '../lib/crypto.js';
 import { logger } from '../lib/logger.js';
-import { producerRedis } from '../lib/redis.js';
+import { readyRedis } from '../lib/redis.js';
 import { User, type UserDoc } from '../models/user.js';
 import { checkCredentials } from './auth.js';
 
@@ -13,8 +13,8 @@ const cacheKey = (username: string, password: string) =>
 const pin = (user: UserDoc) => `${user.id}:${sha256(user.password)}`;
 
 async function fromCache(key: string): Promise<UserDoc | null> {
-  const hit = await producerRedis()
-    .get(key)
+  const hit = await readyRedis()
+    .then((redis) => redis.get(key))
     .catch(() => null);
   const id = hit ? Number(hit.split(':')[0]) : NaN;
   if (!Number.isSafeInteger(id)) return null;
@@ -28,8 +28,8 @@ export async function authenticateBasic(username: string, password: string, ip: 
   const cached = await fromCache(key);
   if (cached) return cached;
   const user = await checkCredentials(username, password, ip);
-  await producerRedis()
-    .set(key, pin(user), 'EX', CACHE_SECONDS)
+  await readyRedis()
+    .then((redis) => redis.set(key, pin(user), 'EX', CACHE_SECONDS))
     .catch((err: Error) => logger.warn({ err: err.message }, 'basic auth cache write failed'));
   return user;
 }

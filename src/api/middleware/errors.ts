@@ -22,7 +22,11 @@ export async function errorHandler(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
     if (ctx.body == null) {
-      if (ctx.status === 404) ctx.body = { detail: 'Not found.' };
+      // Assigning a body makes Koa answer 200 unless the status was set explicitly, so set it again.
+      if (ctx.status === 404) {
+        ctx.body = { detail: 'Not found.' };
+        ctx.status = 404;
+      }
       if (ctx.status === 405) ctx.body = { detail: `Method "${ctx.method}" not allowed.` };
     }
   } catch (err) {
@@ -32,7 +36,9 @@ export async function errorHandler(ctx: Context, next: Next): Promise<void> {
       ctx.body = err.body;
       return;
     }
-    const status = (err as { status?: number }).status;
+    // co-body sets `status`; formidable (multipart) sets `httpCode` (413 for fields or files over the limits).
+    const { status: bodyStatus, httpCode } = err as { status?: number; httpCode?: number };
+    const status = bodyStatus ?? httpCode;
     if (typeof status === 'number' && BODY_ERRORS[status]) {
       ctx.status = status;
       ctx.body = { detail: BODY_ERRORS[status] };

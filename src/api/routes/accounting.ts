@@ -6,7 +6,7 @@ import { confirmPasswordReset, requestPasswordReset } from '../../services/passw
 import { revokeToken } from '../../services/tokens.js';
 import { profile, updateUserDetails, userDetails } from '../../services/users.js';
 import { requireToken, type AuthState } from '../middleware/auth.js';
-import { emailField, optionalString, parseBody, requiredString } from '../validate.js';
+import { emailField, optionalString, parseBody, parseFields, requiredString } from '../validate.js';
 
 const usernameField = () =>
   requiredString(150).regex(
@@ -47,9 +47,9 @@ export function accountingRouter(): Router<AuthState> {
   const router = new Router<AuthState>({ prefix: '/api/v0' });
 
   router.post('/auth/registration', async (ctx) => {
-    const input = parseBody(schemas.registration, ctx.request.body);
+    const { values, errors } = parseFields(schemas.registration, ctx.request.body);
     ctx.status = 201;
-    ctx.body = await auth.register(input);
+    ctx.body = await auth.register(values, errors);
   });
 
   router.post('/auth/login', async (ctx) => {

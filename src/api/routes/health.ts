@@ -1,13 +1,13 @@
 import Router from '@koa/router';
 import { mongoReady } from '../../lib/mongo.js';
-import { producerRedis } from '../../lib/redis.js';
+import { readyRedis } from '../../lib/redis.js';
 
 /** GET /_health: 200 when MongoDB and Redis answer, 503 otherwise (for load balancers and probes). */
 export function healthRouter(): Router {
   const router = new Router();
   router.get('/_health', async (ctx) => {
-    const redis = await producerRedis()
-      .ping()
+    const redis = await readyRedis(500)
+      .then((r) => r.ping())
       .then(() => true)
       .catch(() => false);
     const mongo = mongoReady();
