@@ -1,5 +1,5 @@
 import Koa from 'koa';
-import { koaBody } from 'koa-body';
+import { HttpMethodEnum, koaBody } from 'koa-body';
 import { config } from '../config.js';
 import { logger } from '../lib/logger.js';
 import { errorHandler } from './middleware/errors.js';
@@ -25,6 +25,8 @@ export function createApp(): Koa {
       json: true,
       urlencoded: true,
       multipart: true,
+      // DELETE /api/certificates/<id> takes an optional {reason}.
+      parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
       jsonLimit: BODY_LIMIT,
       formLimit: BODY_LIMIT,
       textLimit: BODY_LIMIT,

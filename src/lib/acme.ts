@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import acme from 'acme-client';
-import type { AxiosResponse } from 'axios';
+import axios, { type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 
 const PERMANENT_PROBLEMS = new Set([
   'malformed',
@@ -66,6 +66,30 @@ const axiosDefaults = acme.axios.defaults as typeof acme.axios.defaults & {
 };
 axiosDefaults.acmeSettings = { ...axiosDefaults.acmeSettings, retryMaxAttempts: 0 };
 acme.axios.defaults.timeout = 15_000;
+
+/** The CA could not be reached at all (refused, DNS, TLS, timeout): no HTTP response. */
+export class CaUnreachable extends Error {
+  constructor(
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CaUnreachable';
+  }
+}
+
+// acme-client's retry interceptor cannot cope with a failure that has no response once its retries are
+// used up (it reads `response.config`); the adapter turns such failures into an error it passes through.
+const httpAdapter = axios.getAdapter('http');
+acme.axios.defaults.adapter = async (request: InternalAxiosRequestConfig) => {
+  try {
+    return await httpAdapter(request);
+  } catch (err) {
+    const e = err as { response?: unknown; code?: string; message?: string };
+    if (e.response) throw err;
+    throw new CaUnreachable(e.code, e.message ?? 'network error');
+  }
+};
 acme.axios.interceptors.response.use(
   (response: AxiosResponse<{ type?: string; detail?: string } | undefined>) => {
     const { status, data } = response;

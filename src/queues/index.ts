@@ -64,6 +64,16 @@ export function getFlowProducer(): FlowProducer {
 /** The job id is derived from the document, so enqueueing the same work twice is a no-op. */
 export const jobIdFor = (name: JobName, ...parts: (string | number)[]): string => [name, ...parts].join('-');
 
+const ENQUEUE_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Enqueues `name` for a document already written to MongoDB. Returns false instead of throwing when Redis
  * is unavailable: the document still says the work is owed and the worker's sweep enqueues it later.
@@ -75,7 +85,13 @@ export async function enqueue<N extends JobName>(
   opts: JobsOptions = {},
 ): Promise<boolean> {
   try {
-    await getQueue(QUEUE_OF[name]).add(name, payloadSchemas[name].parse(payload), { ...opts, jobId });
+    // BullMQ waits for a connection that is not ready rather than failing, however long Redis is down:
+    // give up at once while ioredis is between reconnects, and bound the wait otherwise.
+    const { status } = producerRedis();
+    if (!['connecting', 'connect', 'ready'].includes(status)) throw new Error(`redis connection is ${status}`);
+    const added = getQueue(QUEUE_OF[name]).add(name, payloadSchemas[name].parse(payload), { ...opts, jobId });
+    added.catch(() => undefined); // settles after the timeout below: nothing left unhandled
+    await withTimeout(added, ENQUEUE_TIMEOUT_MS);
     return true;
   } catch (err) {
     logger.warn({ err: (err as Error).message, job: name, jobId }, 'enqueue failed; the sweep will retry');

@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { CaRetryLater, isPermanent } from '../lib/acme.js';
+import { CaRetryLater, CaUnreachable, isPermanent } from '../lib/acme.js';
 import { payloadSchemas, type JobName, type Payload } from '../queues/index.js';
 
 /** A payload that does not match its schema will never succeed: fail it without retries. */
@@ -38,13 +38,13 @@ export async function runAcmeStep<T>(
 }
 
 function readableReason(err: unknown): string {
-  const e = err as NodeJS.ErrnoException & { hostname?: string };
-  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') {
-    return `The CA could not be reached (${e.code}${e.hostname ? ` ${e.hostname}` : ''}).`;
-  }
-  if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return 'The CA did not answer in time.';
-  if (/certificate|self.signed|CERT_/i.test(`${e.code ?? ''} ${e.message}`)) {
-    return `TLS to the CA failed: ${e.message}`;
+  const e = err as { code?: string; message?: string };
+  if (err instanceof CaUnreachable || e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND') {
+    if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return 'The CA did not answer in time.';
+    if (/certificate|self.signed|CERT_|TLS|SSL/i.test(`${e.code ?? ''} ${e.message ?? ''}`)) {
+      return `TLS to the CA failed: ${e.message ?? e.code ?? ''}`;
+    }
+    return `The CA could not be reached (${e.code ?? e.message ?? 'network error'}).`;
   }
   return e.message || String(err);
 }
