@@ -19,7 +19,7 @@ import {
 async function main() {
   installCleanup();
   await ensureNpmDeps();
-  await ensureSystemPackages();
+  await ensureSystemPackages({ browser: true });
 
   const tmp = mkdtempSync(path.join(tmpdir(), 'accounts-test-'));
   process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));

@@ -30,13 +30,17 @@ export async function ensureNpmDeps() {
   }
 }
 
-/** Installs the Debian packages behind any missing binary (apt-get update only when needed). */
-export async function ensureSystemPackages() {
+/**
+ * Installs the Debian packages behind any missing binary (apt-get update only when needed).
+ * `browser`: also Chromium, which the tests drive to check the pages a mail's links open.
+ */
+export async function ensureSystemPackages({ browser = false } = {}) {
   const wanted = {
     'redis-server': 'redis-server',
     pebble: 'pebble',
     'pebble-challtestsrv': 'pebble',
     openssl: 'openssl',
+    ...(browser ? { chromium: 'chromium' } : {}),
   };
   if (!which('mongod') && !which('ferretdb')) {
     // mongo-java-server fallback: javac precompiles the launcher, mvn resolves its classpath.

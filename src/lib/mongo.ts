@@ -3,8 +3,9 @@ import { config } from '../config.js';
 import { logger } from './logger.js';
 
 export async function connectMongo(uri = config.MONGODB_URI): Promise<typeof mongoose> {
-  // Indexes are built by the release phase (syncIndexes), not by every process at start.
-  mongoose.set('autoIndex', false);
+  // In production the release phase builds indexes (syncIndexes) rather than every process at start;
+  // in development the processes build them so `npm run dev` needs no separate step.
+  mongoose.set('autoIndex', !config.production);
   mongoose.set('strictQuery', true);
   await mongoose.connect(uri, { serverSelectionTimeoutMS: 10_000 });
   logger.info({ db: mongoose.connection.name }, 'mongo connected');
