@@ -40,15 +40,20 @@ export class AcmeProblem extends Error {
   }
 }
 
-/** The CA asked us to come back later (429 or 503 with Retry-After). */
-export class CaRetryLater extends Error {
+/** The step cannot go on yet: the job is rescheduled after `delayMs` without using up an attempt. */
+export class RetryLater extends Error {
   constructor(
     readonly delayMs: number,
     detail: string,
   ) {
     super(detail);
-    this.name = 'CaRetryLater';
+    this.name = 'RetryLater';
   }
+}
+
+/** The CA asked us to come back later (429 or 503 with Retry-After). */
+export class CaRetryLater extends RetryLater {
+  override name = 'CaRetryLater';
 }
 
 function retryAfterMs(header: unknown): number {

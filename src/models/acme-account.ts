@@ -9,6 +9,10 @@ const acmeAccountSchema = new Schema(
     email: { type: String, required: true },
     email_lower: { type: String, required: true },
     server: { type: String, required: true },
+    // `owner:email:server` while the account is not deactivated, `deactivated:<id>` after: the unique index
+    // on it makes "one live account per user, email and directory" hold under concurrent POSTs (partial
+    // indexes are not available on every MongoDB-compatible server).
+    active_key: { type: String, required: true },
     organization: { type: String, default: '' },
     organizational_unit: { type: String, default: '' },
     country: { type: String, default: '' },
@@ -34,8 +38,10 @@ const acmeAccountSchema = new Schema(
 acmeAccountSchema.set('timestamps', { createdAt: 'created_at', updatedAt: 'updated_at' });
 // GET /api/acme/<id>
 acmeAccountSchema.index({ id: 1 }, { unique: true });
-// GET /api/acme (the caller's accounts) and POST /api/acme (same owner, email and server already?)
-acmeAccountSchema.index({ owner: 1, email_lower: 1, server: 1 });
+// GET /api/acme (the caller's accounts).
+acmeAccountSchema.index({ owner: 1, id: 1 });
+// POST /api/acme: the caller's live account for this email and directory, if any.
+acmeAccountSchema.index({ active_key: 1 }, { unique: true });
 // The sweep: accounts whose status says work is owed.
 acmeAccountSchema.index({ status: 1, updated_at: 1 });
 

@@ -36,7 +36,9 @@ export async function createWithId<T extends { id: number }>(
       const doc = (await model.create({ ...data, id })) as mongoose.Document;
       return doc.toObject() as T;
     } catch (err) {
-      const onId = isDuplicateKey(err) && /\bid_1\b|"id"|\bid:/.test(String((err as Error).message));
+      const { keyPattern, message } = err as { keyPattern?: Record<string, unknown>; message?: string };
+      const onId =
+        isDuplicateKey(err) && (keyPattern ? 'id' in keyPattern : /index: id_1\b/.test(message ?? ''));
       if (!onId || attempt >= 10) throw err;
     }
   }

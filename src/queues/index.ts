@@ -75,6 +75,20 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
+ * Runs a queue operation from a request or the sweep, failing fast when Redis is unavailable: BullMQ would
+ * otherwise wait for a connection that is not ready, however long Redis is down. It gives up at once while
+ * ioredis is between reconnects and bounds the wait otherwise. The abandoned operation may still land when
+ * Redis comes back; job ids are derived from documents, so that is harmless.
+ */
+export async function withQueues<T>(operation: () => Promise<T>): Promise<T> {
+  const { status } = producerRedis();
+  if (!['connecting', 'connect', 'ready'].includes(status)) throw new Error(`redis connection is ${status}`);
+  const pending = operation();
+  pending.catch(() => undefined); // settles after the timeout below: nothing left unhandled
+  return withTimeout(pending, ENQUEUE_TIMEOUT_MS);
+}
+
+/**
  * Enqueues `name` for a document already written to MongoDB. Returns false instead of throwing when Redis
  * is unavailable: the document still says the work is owed and the worker's sweep enqueues it later.
  */
@@ -85,13 +99,8 @@ export async function enqueue<N extends JobName>(
   opts: JobsOptions = {},
 ): Promise<boolean> {
   try {
-    // BullMQ waits for a connection that is not ready rather than failing, however long Redis is down:
-    // give up at once while ioredis is between reconnects, and bound the wait otherwise.
-    const { status } = producerRedis();
-    if (!['connecting', 'connect', 'ready'].includes(status)) throw new Error(`redis connection is ${status}`);
-    const added = getQueue(QUEUE_OF[name]).add(name, payloadSchemas[name].parse(payload), { ...opts, jobId });
-    added.catch(() => undefined); // settles after the timeout below: nothing left unhandled
-    await withTimeout(added, ENQUEUE_TIMEOUT_MS);
+    const data = payloadSchemas[name].parse(payload);
+    await withQueues(() => getQueue(QUEUE_OF[name]).add(name, data, { ...opts, jobId }));
     return true;
   } catch (err) {
     logger.warn({ err: (err as Error).message, job: name, jobId }, 'enqueue failed; the sweep will retry');

@@ -3,7 +3,7 @@ import { encryptSecret } from '../lib/crypto.js';
 import { AppError } from '../lib/errors.js';
 import { AcmeAccount, type AcmeAccountDoc } from '../models/acme-account.js';
 import { Certificate } from '../models/certificate.js';
-import { createWithId } from '../models/counter.js';
+import { createWithId, isDuplicateKey } from '../models/counter.js';
 import { enqueue, jobIdFor } from '../queues/index.js';
 import { enqueueDeactivation } from './acme-deactivation.js';
 
@@ -38,28 +38,34 @@ export const enqueueRegistration = (id: number) =>
  */
 export async function createAcmeAccount(owner: number, input: NewAcmeAccount) {
   const server = input.server ?? config.ACME_DIRECTORY_URL;
-  const existing = await AcmeAccount.findOne({
-    owner,
-    email_lower: input.email.toLowerCase(),
-    server,
-    status: { $ne: 'deactivated' },
-  }).lean<AcmeAccountDoc>();
+  const activeKey = `${owner}:${input.email.toLowerCase()}:${server}`;
+  const existing = await AcmeAccount.findOne({ active_key: activeKey }).lean<AcmeAccountDoc>();
   if (existing) return { created: false, account: existing };
-  const account = await createWithId(AcmeAccount, {
-    owner,
-    email: input.email,
-    email_lower: input.email.toLowerCase(),
-    server,
-    organization: input.organization ?? config.ACME_DEFAULT_ORGANIZATION,
-    organizational_unit: input.organizational_unit ?? config.ACME_DEFAULT_ORGANIZATIONAL_UNIT,
-    country: (input.country ?? config.ACME_DEFAULT_COUNTRY).toUpperCase(),
-    state: input.state ?? config.ACME_DEFAULT_STATE,
-    location: input.location ?? config.ACME_DEFAULT_LOCATION,
-    key_sealed: input.key ? encryptSecret(input.key.trim() + '\n') : null,
-    eab_kid: input.eab_kid ?? null,
-    eab_hmac_key_sealed: input.eab_hmac_key ? encryptSecret(input.eab_hmac_key) : null,
-    status: 'pending',
-  } as Omit<AcmeAccountDoc, 'id'>);
+  let account: AcmeAccountDoc;
+  try {
+    account = await createWithId<AcmeAccountDoc>(AcmeAccount, {
+      owner,
+      email: input.email,
+      email_lower: input.email.toLowerCase(),
+      server,
+      active_key: activeKey,
+      organization: input.organization ?? config.ACME_DEFAULT_ORGANIZATION,
+      organizational_unit: input.organizational_unit ?? config.ACME_DEFAULT_ORGANIZATIONAL_UNIT,
+      country: (input.country ?? config.ACME_DEFAULT_COUNTRY).toUpperCase(),
+      state: input.state ?? config.ACME_DEFAULT_STATE,
+      location: input.location ?? config.ACME_DEFAULT_LOCATION,
+      key_sealed: input.key ? encryptSecret(input.key.trim() + '\n') : null,
+      eab_kid: input.eab_kid ?? null,
+      eab_hmac_key_sealed: input.eab_hmac_key ? encryptSecret(input.eab_hmac_key) : null,
+      status: 'pending',
+    } as Omit<AcmeAccountDoc, 'id'>);
+  } catch (err) {
+    // A concurrent POST for the same email and directory won: answer with its account.
+    if (!isDuplicateKey(err)) throw err;
+    const winner = await AcmeAccount.findOne({ active_key: activeKey }).lean<AcmeAccountDoc>();
+    if (!winner) throw err;
+    return { created: false, account: winner };
+  }
   await enqueueRegistration(account.id);
   return { created: true, account };
 }

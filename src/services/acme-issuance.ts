@@ -106,9 +106,12 @@ async function storeCertificate(order: OrderDoc, pemChain: string, keyPem: strin
 export async function issueForOrder(orderId: number): Promise<'valid' | 'skipped'> {
   const order = await loadOrder(orderId);
   if (!order || !['pending', 'processing'].includes(order.status)) return 'skipped';
+  // Claim the order before looking at the account: an account deletion fails the orders still pending
+  // and waits for those processing, so no certificate can be issued behind its back.
+  await Order.updateOne({ id: orderId, status: 'pending' }, { $set: { status: 'processing' } });
+  if ((await loadOrder(orderId))?.status !== 'processing') return 'skipped';
   const account = await AcmeAccount.findOne({ id: order.account }).lean<AcmeAccountDoc>();
   if (!account || account.status !== 'valid') throw new PermanentFailure('the ACME account is not valid');
-  await Order.updateOne({ id: orderId, status: 'pending' }, { $set: { status: 'processing' } });
 
   const keyPem = await ensureOrderKey(order);
   const client = clientFor(account);
@@ -130,7 +133,7 @@ export async function issueForOrder(orderId: number): Promise<'valid' | 'skipped
   }
   const certificateId = await storeCertificate(order, await client.getCertificate(acmeOrder), keyPem);
   await Order.updateOne(
-    { id: orderId },
+    { id: orderId, status: 'processing' },
     { $set: { status: 'valid', certificate: certificateId, error: null } },
   );
   await Challenge.deleteMany({ order: orderId });

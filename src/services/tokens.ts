@@ -27,7 +27,9 @@ export async function authenticateToken(key: string): Promise<Authenticated | nu
   const [token] = await Token.aggregate<TokenDoc & { owner: UserDoc[] }>([
     { $match: { _id: tokenHash } },
     { $limit: 1 },
-    { $lookup: { from: User.collection.collectionName, localField: 'user', foreignField: 'id', as: 'owner' } },
+    {
+      $lookup: { from: User.collection.collectionName, localField: 'user', foreignField: 'id', as: 'owner' },
+    },
   ]);
   const user = token?.owner[0];
   if (!token || !user) return null;

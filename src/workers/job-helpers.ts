@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { CaRetryLater, CaUnreachable, isPermanent } from '../lib/acme.js';
+import { CaUnreachable, isPermanent, RetryLater } from '../lib/acme.js';
 import { payloadSchemas, type JobName, type Payload } from '../queues/index.js';
 
 /** A payload that does not match its schema will never succeed: fail it without retries. */
@@ -26,7 +26,7 @@ export async function runAcmeStep<T>(
   try {
     return await step();
   } catch (err) {
-    if (err instanceof CaRetryLater && token) {
+    if (err instanceof RetryLater && token) {
       await job.moveToDelayed(Date.now() + err.delayMs, token);
       throw new DelayedError(err.message);
     }
@@ -37,14 +37,19 @@ export async function runAcmeStep<T>(
   }
 }
 
+/** A sentence for the document and the owner's mail: never a stack or OpenSSL's internals. */
 function readableReason(err: unknown): string {
   const e = err as { code?: string; message?: string };
-  if (err instanceof CaUnreachable || e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND') {
-    if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return 'The CA did not answer in time.';
-    if (/certificate|self.signed|CERT_|TLS|SSL/i.test(`${e.code ?? ''} ${e.message ?? ''}`)) {
-      return `TLS to the CA failed: ${e.message ?? e.code ?? ''}`;
-    }
-    return `The CA could not be reached (${e.code ?? e.message ?? 'network error'}).`;
+  if (!(err instanceof CaUnreachable) && e.code !== 'ECONNREFUSED' && e.code !== 'ENOTFOUND') {
+    return e.message || String(err);
   }
-  return e.message || String(err);
+  const code = e.code ?? 'network error';
+  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') return 'The CA did not answer in time.';
+  if (code === 'EPROTO' || /SSL routines|wrong version number/i.test(e.message ?? '')) {
+    return `TLS to the CA failed: the server does not speak TLS or offers no acceptable protocol (${code}).`;
+  }
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME|ALTNAME/i.test(code)) {
+    return `TLS to the CA failed: its certificate is not trusted (${code}).`;
+  }
+  return `The CA could not be reached (${code}).`;
 }
