@@ -1,9 +1,7 @@
 // `npm run bench`: the token-check benchmark (bench/token-check.ts) against real Redis and a real
 // MongoDB-compatible server on loopback, started here and stopped at the end.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { finish, runForeground } from './lib/proc.mjs';
+import { runForeground, runMain, tempDir } from './lib/proc.mjs';
 import {
   ensureNpmDeps,
   ensureSystemPackages,
@@ -17,9 +15,7 @@ async function main() {
   installCleanup();
   await ensureNpmDeps();
   await ensureSystemPackages();
-  const tmp = mkdtempSync(path.join(tmpdir(), 'accounts-bench-'));
-  process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-  for (const d of ['redis', 'mongo']) mkdirSync(path.join(tmp, d));
+  const tmp = tempDir('accounts-bench-', ['redis', 'mongo']);
   const [redis, mongo] = await Promise.all([
     startRedis({ dir: path.join(tmp, 'redis') }),
     startMongo({ dir: path.join(tmp, 'mongo') }),
@@ -46,10 +42,4 @@ async function main() {
   );
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(err instanceof Error ? err.message : err);
-}
-await finish(code);
+await runMain(main);

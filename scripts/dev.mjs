@@ -2,7 +2,7 @@
 // then the web and worker processes from Procfile.dev with foreman. Ctrl-C stops everything.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { finish, runForeground, tcpOpen } from './lib/proc.mjs';
+import { runForeground, runMain, tcpOpen } from './lib/proc.mjs';
 import {
   ensureNpmDeps,
   ensureSystemPackages,
@@ -61,10 +61,4 @@ async function main() {
   return runForeground(nf, ['start', '-j', 'Procfile.dev', '-p', String(port)], { cwd: root, env });
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(err instanceof Error ? err.message : err);
-}
-await finish(code);
+await runMain(main);

@@ -1,10 +1,8 @@
 // `npm test [-- ava args]`: starts the real local services, then typecheck, lint, build and ava.
 // SKIP_CHECKS=1 skips typecheck/lint/build for quick iteration. Pebble is started per test file
 // (test/helpers/pebble.ts), because each file validates http-01 against its own web port.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { finish, runForeground } from './lib/proc.mjs';
+import { runForeground, runMain, tempDir } from './lib/proc.mjs';
 import {
   ensureNpmDeps,
   ensureSystemPackages,
@@ -21,9 +19,7 @@ async function main() {
   await ensureNpmDeps();
   await ensureSystemPackages({ browser: true });
 
-  const tmp = mkdtempSync(path.join(tmpdir(), 'accounts-test-'));
-  process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-  for (const d of ['redis', 'mongo']) mkdirSync(path.join(tmp, d));
+  const tmp = tempDir('accounts-test-', ['redis', 'mongo']);
 
   const started = Date.now();
   const [redis, mongo, chall, tls] = await Promise.all([
@@ -56,10 +52,4 @@ async function main() {
   return runForeground(path.join(root, 'node_modules/.bin/ava'), process.argv.slice(2), opts);
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(err instanceof Error ? err.message : err);
-}
-await finish(code);
+await runMain(main);

@@ -1,9 +1,10 @@
 // Child-process plumbing for the dev/test scripts: long-running services, foreground steps,
 // readiness waits and cleanup. Node built-ins only, because it runs before `npm ci`.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, createWriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const services = new Set();
@@ -199,4 +200,23 @@ export async function waitUntil(svc, what, check, timeoutMs = 30_000) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${svc.name}: no ${what} after ${timeoutMs / 1000}s; last log lines:\n${svc.tail()}`);
+}
+
+/** Runs a script's `main` (which returns an exit code), reports its error plainly and stops what it started. */
+export async function runMain(main) {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+  }
+  await finish(code);
+}
+
+/** A temp dir with `subdirs`, removed when the process exits. */
+export function tempDir(prefix, subdirs = []) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  for (const d of subdirs) mkdirSync(path.join(dir, d));
+  return dir;
 }
