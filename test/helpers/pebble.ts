@@ -32,7 +32,17 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startPebble({ httpPort }: { httpPort: number }): Promise<Pebble> {
+/**
+ * `eabKeys`: kid -> base64url HMAC key; when given, Pebble requires external account binding on every new
+ * account (as ZeroSSL or Google do).
+ */
+export async function startPebble({
+  httpPort,
+  eabKeys,
+}: {
+  httpPort: number;
+  eabKeys?: Record<string, string>;
+}): Promise<Pebble> {
   // Inside the run's temp dir when there is one, so that scripts/test.mjs removes it even after a crash.
   const dir = await mkdtemp(path.join(process.env.TEST_TMPDIR ?? tmpdir(), 'pebble-'));
   const [listen, mgmt, tlsPort] = [await freePort(), await freePort(), await freePort()];
@@ -45,7 +55,8 @@ export async function startPebble({ httpPort }: { httpPort: number }): Promise<P
     httpPort,
     tlsPort,
     ocspResponderURL: '',
-    externalAccountBindingRequired: false,
+    externalAccountBindingRequired: eabKeys !== undefined,
+    ...(eabKeys ? { externalAccountMACKeys: eabKeys } : {}),
   };
   await writeFile(config, JSON.stringify({ pebble }));
   // Deterministic runs: no validation delay, no random badNonce, no reuse of earlier authorizations.
