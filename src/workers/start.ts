@@ -31,8 +31,9 @@ function dispatch(queue: QueueName): JobProcessor {
 /** One Worker per queue, each with its own blocking connection. */
 export function startWorkers(queues: readonly QueueName[], prefix = config.QUEUE_PREFIX): Worker[] {
   return queues.map((queue) => {
+    const connection = createRedis('worker');
     const worker = new Worker(queue, dispatch(queue), {
-      connection: createRedis('worker'),
+      connection,
       prefix,
       concurrency: config.WORKER_CONCURRENCY,
     });
@@ -43,6 +44,8 @@ export function startWorkers(queues: readonly QueueName[], prefix = config.QUEUE
       ),
     );
     worker.on('error', (err) => logger.warn({ queue, err: err.message }, 'worker error'));
+    // BullMQ leaves a connection it was handed open: close it with the worker.
+    worker.on('closed', () => void connection.quit().catch(() => connection.disconnect()));
     return worker;
   });
 }

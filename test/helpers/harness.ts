@@ -145,15 +145,8 @@ export async function startWorker(queues: readonly QueueName[] = ['mail']): Prom
 
 /** Closes everything this file started, drops its database and stops the SMTP server. */
 export async function teardown(): Promise<void> {
-  await Promise.allSettled(
-    workers.splice(0).map(async (w) => {
-      await w.close();
-      // startWorkers hands each Worker its own ioredis instance; BullMQ never closes a connection it was
-      // given (the worker process exits instead), so the harness does.
-      const connection = w.opts.connection as { quit?: () => Promise<unknown>; disconnect?: () => void };
-      await connection.quit?.().catch(() => connection.disconnect?.());
-    }),
-  );
+  // Each worker closes its own Redis connection when it is closed (src/workers/start.ts).
+  await Promise.allSettled(workers.splice(0).map((w) => w.close()));
   await Promise.allSettled(
     servers.splice(0).map(
       (server) =>
