@@ -28,7 +28,7 @@ async function nextSeq(name: string): Promise<number> {
 export async function createWithId<T extends { id: number }>(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any mongoose model; the caller names the result type
   model: mongoose.Model<any>,
-  data: Omit<T, 'id'>,
+  data: Partial<Omit<T, 'id'>>,
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const id = await nextSeq(model.collection.collectionName);

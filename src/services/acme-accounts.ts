@@ -58,7 +58,7 @@ export async function createAcmeAccount(owner: number, input: NewAcmeAccount) {
       eab_kid: input.eab_kid ?? null,
       eab_hmac_key_sealed: input.eab_hmac_key ? encryptSecret(input.eab_hmac_key) : null,
       status: 'pending',
-    } as Omit<AcmeAccountDoc, 'id'>);
+    });
   } catch (err) {
     // A concurrent POST for the same email and directory won: answer with its account.
     if (!isDuplicateKey(err)) throw err;

@@ -5,8 +5,7 @@ import { RetryLater } from '../lib/acme.js';
 import { logger } from '../lib/logger.js';
 import { Order } from '../models/order.js';
 import { deactivateAtCa } from './acme-registration.js';
-import { queueMail } from './mail.js';
-import { User } from '../models/user.js';
+import { mailUser } from './mail.js';
 
 /**
  * Queues the deletion flow: one revoke-certificate child per certificate of the batch, then the parent
@@ -124,7 +123,6 @@ export async function finishDeactivation(
     { id: accountId },
     { $set: { status: 'deactivated', error: null, active_key: `deactivated:${accountId}` } },
   );
-  const owner = await User.findOne({ id: account.owner }).lean();
-  if (owner) await queueMail(owner.email, 'account-deactivated', { id: accountId, revoked, failed });
+  await mailUser(account.owner, 'account-deactivated', { id: accountId, revoked, failed });
   return 'deactivated';
 }

@@ -3,15 +3,12 @@ import { config } from '../config.js';
 import { createCsr, generateKey, PermanentFailure, readCertificate } from '../lib/acme.js';
 import { decryptSecret, encryptSecret } from '../lib/crypto.js';
 import { AcmeAccount, type AcmeAccountDoc } from '../models/acme-account.js';
-import { Certificate } from '../models/certificate.js';
-import { Challenge } from '../models/challenge.js';
+import { Certificate, type CertificateDoc } from '../models/certificate.js';
 import { createWithId, isDuplicateKey } from '../models/counter.js';
 import { Order, type OrderDoc } from '../models/order.js';
-import { User } from '../models/user.js';
 import { clientFor } from './acme-registration.js';
-import { queueMail } from './mail.js';
-
-const CHALLENGE_TTL_MS = 24 * 3600_000;
+import { clearChallenges, publishChallenge } from './challenges.js';
+import { mailUser } from './mail.js';
 
 type AcmeOrder = acme.Order;
 
@@ -50,17 +47,7 @@ async function solveChallenges(client: acme.Client, order: OrderDoc, acmeOrder: 
     if (!challenge)
       throw new PermanentFailure(`the CA offers no http-01 challenge for ${authz.identifier.value}`);
     const keyAuthorization = await client.getChallengeKeyAuthorization(challenge);
-    await Challenge.updateOne(
-      { token: challenge.token },
-      {
-        $set: {
-          key_authorization: keyAuthorization,
-          order: order.id,
-          expires_at: new Date(Date.now() + CHALLENGE_TTL_MS),
-        },
-      },
-      { upsert: true },
-    );
+    await publishChallenge(challenge.token, keyAuthorization, order.id);
     if (challenge.status === 'pending') await client.completeChallenge(challenge);
     try {
       await client.waitForValidStatus(challenge);
@@ -75,7 +62,7 @@ async function solveChallenges(client: acme.Client, order: OrderDoc, acmeOrder: 
 async function storeCertificate(order: OrderDoc, pemChain: string, keyPem: string): Promise<number> {
   const facts = readCertificate(pemChain);
   try {
-    const cert = await createWithId(Certificate, {
+    const cert = await createWithId<CertificateDoc>(Certificate, {
       owner: order.owner,
       account: order.account,
       order: order.id,
@@ -88,7 +75,7 @@ async function storeCertificate(order: OrderDoc, pemChain: string, keyPem: strin
       certificate: facts.leaf,
       chain: facts.chain,
       key_sealed: encryptSecret(keyPem),
-    } as never);
+    });
     return cert.id;
   } catch (err) {
     // A previous run stored it already (one certificate per order).
@@ -136,9 +123,9 @@ export async function issueForOrder(orderId: number): Promise<'valid' | 'skipped
     { id: orderId, status: 'processing' },
     { $set: { status: 'valid', certificate: certificateId, error: null } },
   );
-  await Challenge.deleteMany({ order: orderId });
+  await clearChallenges(orderId);
   const cert = await Certificate.findOne({ id: certificateId }).lean();
-  await notify(order, 'certificate-issued', {
+  await mailUser(order.owner, 'certificate-issued', {
     orderId,
     certificateId,
     domains: order.domains,
@@ -156,20 +143,8 @@ export async function markOrderFailed(
     { id: orderId, status: { $in: ['pending', 'processing'] } },
     { $set: { status, error } },
   );
-  await Challenge.deleteMany({ order: orderId });
+  await clearChallenges(orderId);
   const order = await loadOrder(orderId);
   if (order && result.modifiedCount > 0)
-    await notify(order, 'certificate-failed', { orderId, domains: order.domains, error });
-}
-
-async function notify(
-  order: OrderDoc,
-  ...mail:
-    | ['certificate-issued', { orderId: number; certificateId: number; domains: string[]; notAfter: string }]
-    | ['certificate-failed', { orderId: number; domains: string[]; error: string }]
-): Promise<void> {
-  const owner = await User.findOne({ id: order.owner }).lean();
-  if (!owner) return;
-  if (mail[0] === 'certificate-issued') await queueMail(owner.email, mail[0], mail[1]);
-  else await queueMail(owner.email, mail[0], mail[1]);
+    await mailUser(order.owner, 'certificate-failed', { orderId, domains: order.domains, error });
 }

@@ -3,8 +3,7 @@ import { config } from '../config.js';
 import { AcmeProblem, createAcmeClient, generateKey } from '../lib/acme.js';
 import { decryptSecret, encryptSecret } from '../lib/crypto.js';
 import { AcmeAccount, type AcmeAccountDoc } from '../models/acme-account.js';
-import { User } from '../models/user.js';
-import { queueMail } from './mail.js';
+import { mailUser } from './mail.js';
 
 /** An ACME client signed with the account's key (and its URL once registered). */
 export function clientFor(account: AcmeAccountDoc): acme.Client {
@@ -43,7 +42,7 @@ export async function registerAtCa(accountId: number): Promise<'valid' | 'skippe
     { id: accountId, status: 'pending' },
     { $set: { uri, status: 'valid', error: null } },
   );
-  await notifyOwner(account, 'acme-account-registered', {
+  await mailUser(account.owner, 'acme-account-registered', {
     id: account.id,
     email: account.email,
     server: account.server,
@@ -59,7 +58,7 @@ export async function markRegistrationFailed(accountId: number, error: string): 
   if (result.modifiedCount === 0) return;
   const account = await AcmeAccount.findOne({ id: accountId }).lean<AcmeAccountDoc>();
   if (account) {
-    await notifyOwner(account, 'acme-account-failed', {
+    await mailUser(account.owner, 'acme-account-failed', {
       id: accountId,
       email: account.email,
       server: account.server,
@@ -76,16 +75,4 @@ export async function deactivateAtCa(account: AcmeAccountDoc): Promise<void> {
     if (err instanceof AcmeProblem && err.kind === 'unauthorized' && /deactivated/i.test(err.message)) return;
     throw err;
   }
-}
-
-async function notifyOwner(
-  account: AcmeAccountDoc,
-  template: 'acme-account-registered' | 'acme-account-failed',
-  data: { id: number; email: string; server: string; error?: string },
-): Promise<void> {
-  const owner = await User.findOne({ id: account.owner }).lean();
-  if (!owner) return;
-  if (template === 'acme-account-failed')
-    await queueMail(owner.email, template, { ...data, error: data.error ?? '' });
-  else await queueMail(owner.email, template, data);
 }

@@ -52,22 +52,16 @@ export async function register(
 
   let user: UserDoc;
   try {
-    user = await createWithId(User, {
+    // The rest comes from the schema's defaults. last_login is set so a reset token is tied to this moment.
+    user = await createWithId<UserDoc>(User, {
       username,
       username_lower: username.toLowerCase(),
       email,
       email_lower: email.toLowerCase(),
       password: await hashPassword(input.password1),
-      first_name: '',
-      last_name: '',
-      email_verified: false,
-      is_active: true,
       quota: config.DEFAULT_QUOTA,
       monthly_traffic_quota: config.DEFAULT_MONTHLY_TRAFFIC_QUOTA,
-      used_storage: 0,
-      created_at: new Date(),
       last_login: new Date(),
-      verification_reminder_at: null,
     });
   } catch (err) {
     // Lost a race with a concurrent registration of the same name or address.

@@ -1,6 +1,7 @@
 import { createMailer, type OutgoingMail, type SentMail } from '../lib/mailer.js';
 import { renderMail, isTemplateName, type TemplateData, type TemplateName } from '../mail/templates.js';
 import { Mail } from '../models/mail.js';
+import { User } from '../models/user.js';
 import { enqueue, jobIdFor } from '../queues/index.js';
 
 /** Writes the Mail row (the outbox) first, then enqueues its job. Never waits for SMTP. */
@@ -13,6 +14,16 @@ export async function queueMail<N extends TemplateName>(
   const id = mail._id.toString();
   await enqueueMail(id);
   return id;
+}
+
+/** Queues a mail to a user's accounting address (ACME notifications); nothing when the user is gone. */
+export async function mailUser<N extends TemplateName>(
+  userId: number,
+  template: N,
+  data: TemplateData<N>,
+): Promise<void> {
+  const user = await User.findOne({ id: userId }).lean();
+  if (user) await queueMail(user.email, template, data);
 }
 
 export const enqueueMail = (mailId: string): Promise<boolean> =>

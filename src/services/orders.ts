@@ -30,7 +30,12 @@ export async function createOrder(owner: number, accountId: number, domains: str
       account: [`The ACME account is ${account.status}; orders need a valid account.`],
     });
   }
-  const order = await createWithId(Order, { owner, account: accountId, domains, status: 'pending' } as never);
+  const order = await createWithId<OrderDoc>(Order, {
+    owner,
+    account: accountId,
+    domains,
+    status: 'pending',
+  });
   const { id } = order;
   await enqueueIssuance(id);
   return { id, status: 'pending' as const };

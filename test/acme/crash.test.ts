@@ -78,7 +78,6 @@ test.before(async () => {
 test.after.always(async () => {
   await Promise.all(children.map(stopChild));
   process.off('exit', killAll);
-  await env?.pebble.stop();
   await teardown();
 });
 

@@ -21,10 +21,7 @@ let env: AcmeTestEnv;
 test.before(async () => {
   env = await startAcmeEnv();
 });
-test.after.always(async () => {
-  await env?.pebble.stop();
-  await teardown();
-});
+test.after.always(teardown);
 
 test('DELETE /api/acme/<id> with 3 certificates -> all revoked at the CA, account deactivated here and at the CA', async (t) => {
   const api = await newApi(env.app);

@@ -3,7 +3,7 @@ import '../helpers/env.js';
 import test from 'ava';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { startApp, startWorker, teardown, type TestApp } from '../helpers/harness.js';
+import { onTeardown, startApp, startWorker, teardown, type TestApp } from '../helpers/harness.js';
 import { startPebble, type Pebble } from '../helpers/pebble.js';
 import { domain, newApi } from './helpers.js';
 
@@ -18,12 +18,10 @@ test.before(async () => {
     httpPort: (app.server.address() as AddressInfo).port,
     eabKeys: { [KID]: HMAC_KEY },
   });
+  onTeardown(() => pebble.stop());
   await startWorker(['acme', 'mail']);
 });
-test.after.always(async () => {
-  await pebble?.stop();
-  await teardown();
-});
+test.after.always(teardown);
 
 test('POST /api/acme with eab_kid and eab_hmac_key on a CA that requires EAB -> valid, and it issues', async (t) => {
   const api = await newApi(app);

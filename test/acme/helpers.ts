@@ -8,6 +8,7 @@ import { AcmeAccount } from '../../src/models/acme-account.js';
 import {
   eventually,
   registerUser,
+  onTeardown,
   startApp,
   startWorker,
   unique,
@@ -75,6 +76,7 @@ export async function startAcmeEnv({ worker = true }: { worker?: boolean } = {})
   const app = await startApp();
   const { port } = app.server.address() as AddressInfo;
   const pebble = await startPebble({ httpPort: port });
+  onTeardown(() => pebble.stop());
   if (worker) await startWorker(['acme', 'mail']);
   return { app, pebble };
 }

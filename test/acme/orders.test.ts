@@ -23,10 +23,7 @@ let env: AcmeTestEnv;
 test.before(async () => {
   env = await startAcmeEnv();
 });
-test.after.always(async () => {
-  await env?.pebble.stop();
-  await teardown();
-});
+test.after.always(teardown);
 
 // ---------------------------------------------------------------------------------------------- issuance
 

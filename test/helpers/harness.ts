@@ -144,7 +144,15 @@ export async function startWorker(queues: readonly QueueName[] = ['mail']): Prom
 }
 
 /** Closes everything this file started, drops its database and stops the SMTP server. */
+const cleanups: (() => Promise<void>)[] = [];
+
+/** Something else a test file started (a Pebble, say) that teardown() must stop first. */
+export function onTeardown(cleanup: () => Promise<void>): void {
+  cleanups.push(cleanup);
+}
+
 export async function teardown(): Promise<void> {
+  await Promise.allSettled(cleanups.splice(0).map((cleanup) => cleanup()));
   // Each worker closes its own Redis connection when it is closed (src/workers/start.ts).
   await Promise.allSettled(workers.splice(0).map((w) => w.close()));
   await Promise.allSettled(

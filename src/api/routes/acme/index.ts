@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { AppError } from '../../../lib/errors.js';
-import { Challenge } from '../../../models/challenge.js';
+import { keyAuthorizationFor } from '../../../services/challenges.js';
 import {
   createAcmeAccount,
   deleteAcmeAccount,
@@ -81,17 +81,14 @@ function certificatesRouter(): Router<AuthState> {
   return router;
 }
 
-/** http-01 answers for any Host, from MongoDB, so whichever web process the CA reaches can answer. */
+/** http-01 answers for any Host (behind a load balancer, on port 80 in production). */
 function challengeRouter(): Router {
   const router = new Router();
   router.get('/.well-known/acme-challenge/:token', async (ctx) => {
-    const challenge = await Challenge.findOne({
-      token: ctx.params.token,
-      expires_at: { $gt: new Date() },
-    }).lean();
-    if (!challenge) return;
+    const keyAuthorization = await keyAuthorizationFor(ctx.params.token ?? '');
+    if (keyAuthorization === null) return;
     ctx.type = 'text/plain';
-    ctx.body = challenge.key_authorization;
+    ctx.body = keyAuthorization;
   });
   return router;
 }
